@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Fail when the notebooks are not clean or mlzoo_nb/ is not what the notebooks export.
 set -euo pipefail
-snapshot() { find nbs mlzoo_nb README.md -type f \( -name '*.ipynb' -o -name '*.py' -o -name '*.md' \) \
-             -not -path '*/__pycache__/*' -not -path '*/.ipynb_checkpoints/*' | sort | xargs md5sum; }
+snapshot() { find nbs gallery mlzoo_nb README.md -type f \( -name '*.ipynb' -o -name '*.py' -o -name '*.md' \) \
+             -not -path '*/__pycache__/*' -not -path '*/.ipynb_checkpoints/*' -not -path 'gallery/_executed/*' | sort | xargs md5sum; }
 before=$(snapshot)
 nbdev_clean
+nbdev_clean --fname gallery
 after_clean=$(snapshot)
 if [ "$before" != "$after_clean" ]; then
   echo "nbdev_clean changed these notebooks (run nbdev_clean and commit):"
