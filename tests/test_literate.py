@@ -51,10 +51,11 @@ def test_exported_names_are_used_in_their_notebook(nb_path):
     assert not unused, f"{nb_path.name}: exported names with no test or example in the notebook: {unused}"
 
 
-def test_library_never_imports_nbdev_tooling():
+def test_library_never_imports_nbdev_tooling_at_module_level():
+    """A function may import nbdev behind `require(..., extra="dev")` (the site builder); a module never does."""
     offenders = []
     for py in (ROOT / "mlzoo_nb").rglob("*.py"):
         if py.name == "_modidx.py": continue
         for line in py.read_text(encoding="utf-8").splitlines():
-            if re.match(r"\s*(import|from)\s+(nbdev|fastcore|execnb)\b", line): offenders.append(f"{py.name}: {line.strip()}")
+            if re.match(r"(import|from)\s+(nbdev|fastcore|execnb)\b", line): offenders.append(f"{py.name}: {line.strip()}")
     assert not offenders, offenders

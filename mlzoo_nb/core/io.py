@@ -13,12 +13,17 @@ from .errors import InputError
 __all__ = ['atomic_write_bytes', 'atomic_write_text', 'save_json', 'load_json', 'atomic_dir', 'sha256_file', 'save_module',
            'load_module', 'save_tensors', 'load_tensors']
 
-# %% ../../nbs/core/04_io.ipynb #082afcae
+# %% ../../nbs/core/04_io.ipynb #61baed97
+def _umask() -> int:
+    mask = os.umask(0); os.umask(mask)
+    return mask
+
 def atomic_write_bytes(path, data: bytes) -> Path:
     "Write `data` to `path` atomically (temp file in the same folder, then rename)."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as f:
             f.write(data); f.flush(); os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -41,12 +46,13 @@ def load_json(path):
     try: return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as e: raise InputError(f"{path} is not valid JSON: {e}") from None
 
-# %% ../../nbs/core/04_io.ipynb #aa2e6d79
+# %% ../../nbs/core/04_io.ipynb #10cfe80c
 @contextmanager
 def atomic_dir(path):
     "Context manager yielding a temp folder that replaces `path` when the block succeeds."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
+    os.chmod(tmp, 0o777 & ~_umask())
     try:
         yield tmp
         old = path.with_name(f".{path.name}.old")
@@ -64,13 +70,13 @@ def sha256_file(path, chunk: int = 1 << 20) -> str:
         for block in iter(lambda: f.read(chunk), b""): h.update(block)
     return h.hexdigest()
 
-# %% ../../nbs/core/04_io.ipynb #ef1d22a2
+# %% ../../nbs/core/04_io.ipynb #8f0cad01
 def save_module(module, path) -> Path:
     "Save the parameters and buffers of a torch `module` to a safetensors file (shared tensors stored once)."
     from safetensors.torch import save_model
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    save_model(module, str(tmp)); os.replace(tmp, path)
+    save_model(module, str(tmp)); os.chmod(tmp, 0o666 & ~_umask()); os.replace(tmp, path)  # safetensors writes 0600
     return path
 
 def load_module(module, path, strict: bool = True):
@@ -88,7 +94,7 @@ def save_tensors(tensors: dict, path) -> Path:
     from safetensors.torch import save_file
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp)); os.replace(tmp, path)
+    save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp)); os.chmod(tmp, 0o666 & ~_umask()); os.replace(tmp, path)
     return path
 
 def load_tensors(path) -> dict:

