@@ -9,7 +9,22 @@ from importlib.metadata import entry_points
 from .errors import UnknownNameError, ConfigError
 
 # %% auto #0
-__all__ = ['PLUGIN_GROUP', 'backbones', 'heads', 'preprocessors', 'recipes', 'load_plugins', 'plugin_errors', 'Registry']
+__all__ = ['BUILTIN_MODULES', 'PLUGIN_GROUP', 'backbones', 'heads', 'preprocessors', 'recipes', 'load_builtins', 'load_plugins',
+           'plugin_errors', 'Registry']
+
+# %% ../../nbs/core/03_registry.ipynb #fe3eac72
+BUILTIN_MODULES: list[str] = []  # modules whose import registers components or recipes; listing them must be cheap
+_builtins_loaded: set = set()
+
+def load_builtins() -> list[str]:
+    "Import the available `BUILTIN_MODULES` not imported yet; returns the modules imported now."
+    import importlib
+    from mlzoo_nb.core.lazy import is_available
+    new = [m for m in BUILTIN_MODULES if m not in _builtins_loaded and is_available(m)]
+    for m in new:
+        _builtins_loaded.add(m)
+        importlib.import_module(m)
+    return new
 
 # %% ../../nbs/core/03_registry.ipynb #85c38027
 PLUGIN_GROUP = "mlzoo_nb.plugins"
@@ -39,7 +54,7 @@ def _same_definition(a, b) -> bool:
     "Whether `a` and `b` are two versions of the same definition (same qualified name), or the same object."
     return a is b or (getattr(a, "__qualname__", None) is not None and a.__qualname__ == getattr(b, "__qualname__", None))
 
-# %% ../../nbs/core/03_registry.ipynb #64c40d6d
+# %% ../../nbs/core/03_registry.ipynb #cee20d69
 class Registry:
     "A named collection of objects of one kind, with metadata per entry."
     def __init__(self, kind: str):
@@ -58,7 +73,7 @@ class Registry:
 
     def get(self, name: str):
         "The object registered as `name`; unknown names raise `UnknownNameError` with the closest names."
-        if name not in self._items: load_plugins()
+        if name not in self._items: load_builtins(); load_plugins()
         if name not in self._items: raise UnknownNameError(self.kind, name, self._items)
         return self._items[name]
 
@@ -68,12 +83,12 @@ class Registry:
         return dict(self._meta[name])
 
     def names(self) -> list[str]:
-        "All registered names, sorted (plugins included)."
-        load_plugins()
+        "All registered names, sorted (built-in capability modules and plugins included)."
+        load_builtins(); load_plugins()
         return sorted(self._items)
 
     def __contains__(self, name):
-        if name not in self._items: load_plugins()
+        if name not in self._items: load_builtins(); load_plugins()
         return name in self._items
     def __len__(self): return len(self.names())
     def __repr__(self): return f"Registry({self.kind!r}, {len(self._items)} entries)"
