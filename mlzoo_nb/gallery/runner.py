@@ -14,7 +14,7 @@ from ..core.lazy import require
 from .record import figures_in, figure
 
 # %% auto #0
-__all__ = ['discover', 'parse_params', 'NotebookResult', 'run_notebook', 'run_gallery', 'results_table']
+__all__ = ['discover', 'parse_params', 'ensure_writable_dir', 'NotebookResult', 'run_notebook', 'run_gallery', 'results_table']
 
 # %% ../../nbs/gallery/01_runner.ipynb #f30453f6
 def discover(folder="gallery", only: str | None = None) -> list[Path]:
@@ -39,7 +39,16 @@ def parse_params(items) -> dict:
         except json.JSONDecodeError: params[key.strip()] = raw
     return params
 
-# %% ../../nbs/gallery/01_runner.ipynb #89853717
+# %% ../../nbs/gallery/01_runner.ipynb #df12d3d4
+def ensure_writable_dir(folder) -> Path:
+    "Create `folder` if needed and check it is writable; raises `InputError` saying why not."
+    folder = Path(folder).resolve()
+    try: folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e: raise InputError(f"cannot create the output folder {folder}: {e.strerror or e}") from None
+    if not os.access(folder, os.W_OK): raise InputError(f"cannot write to the output folder {folder}: permission denied")
+    return folder
+
+# %% ../../nbs/gallery/01_runner.ipynb #7368a268
 @dataclass
 class NotebookResult:
     "The outcome of executing one gallery notebook."
@@ -51,13 +60,13 @@ class NotebookResult:
     figures: list = field(default_factory=list)
 
 def _first_error(executed: Path) -> str:
-    "The first failing cell of an executed notebook, as 'cell N: Ename: message'."
+    "The first failing cell of an executed notebook, as 'cell N: Ename: message' (N counted from 1)."
     try: nb = json.loads(executed.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError): return ""
     # number cells as in the source notebook: skip the cells papermill inserts
     inserted = {"injected-parameters", "papermill-error-cell-tag"}
     cells = [c for c in nb.get("cells", []) if not inserted & set(c.get("metadata", {}).get("tags", []))]
-    for i, cell in enumerate(cells):
+    for i, cell in enumerate(cells, start=1):
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error" and out.get("ename") != "PapermillExecutionError":
                 return f"cell {i}: {out.get('ename')}: {out.get('evalue', '')[:300]}"
@@ -65,9 +74,7 @@ def _first_error(executed: Path) -> str:
 
 def run_notebook(path, out_dir, parameters: dict | None = None, timeout: float = 900, kernel: str = "python3") -> NotebookResult:
     "Execute one notebook with papermill in a child process; returns its status, time, error and figures."
-    path, out_dir = Path(path).resolve(), Path(out_dir).resolve()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    if not os.access(out_dir, os.W_OK): raise InputError(f"cannot write executed notebooks to {out_dir}: permission denied")
+    path, out_dir = Path(path).resolve(), ensure_writable_dir(out_dir)
     output = out_dir / path.name
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f: json.dump(parameters or {}, f)
     cmd = [sys.executable, "-m", "papermill", str(path), str(output), "-f", f.name, "--cwd", str(path.parent),
@@ -85,7 +92,7 @@ def run_notebook(path, out_dir, parameters: dict | None = None, timeout: float =
     figs.append(figure(f"gallery/{path.stem}/runtime", secs, unit="s", higher_is_better=False))
     return NotebookResult(path.stem, status, secs, str(output), err if isinstance(err, str) else err[0], figs)
 
-# %% ../../nbs/gallery/01_runner.ipynb #c87bb2ca
+# %% ../../nbs/gallery/01_runner.ipynb #c5b05d47
 def run_gallery(folder="gallery", out_dir=None, mode: str = "smoke", jobs: int = 2, only: str | None = None,
                 parameters: dict | None = None, timeout: float = 900, progress: bool = True) -> list[NotebookResult]:
     "Execute the gallery (`mode` and `parameters` injected) with `jobs` parallel workers; one failure stops nothing."
@@ -94,7 +101,7 @@ def run_gallery(folder="gallery", out_dir=None, mode: str = "smoke", jobs: int =
     if mode not in ("smoke", "full"): raise ConfigError(f"mode must be 'smoke' or 'full', got {mode!r}")
     jobs = check_positive_int("jobs", jobs)
     nbs = discover(folder, only)
-    out_dir = Path(out_dir) if out_dir else Path(folder) / "_executed"
+    out_dir = ensure_writable_dir(out_dir or Path(folder) / "_executed")
     params = {"mode": mode, **(parameters or {})}
     results = []
     with ThreadPoolExecutor(jobs) as pool, tqdm(total=len(nbs), desc=f"gallery ({mode})", disable=not progress) as bar:
