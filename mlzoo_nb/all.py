@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/91_all.ipynb #881288d7
+# %% ../nbs/91_all.ipynb #16a331a8
 from .core.errors import (MlzooError, InputError, ConfigError, UnknownNameError, MissingExtraError,
                                   IntegrityError, HubError, NotFittedError)
 from .core.config import set_seed, cache_dir, hub_dir
@@ -17,10 +17,14 @@ from .models.pipeline import Pipeline
 from .models.zoo import zoo, register_recipe
 from .models import hub
 from .gallery.record import record
+from .symbolic.rules import RuleSet
+from .symbolic.constrain import constrain
+from .symbolic.extract import extract_rules
+from .symbolic.panel import RuleEditorPanel
 
-# %% ../nbs/91_all.ipynb #b1afa05b
+# %% ../nbs/91_all.ipynb #0038ded6
 __all__ = ["MlzooError", "InputError", "ConfigError", "UnknownNameError", "MissingExtraError", "IntegrityError", "HubError",
            "NotFittedError", "set_seed", "cache_dir", "hub_dir", "data", "Backbone", "Head", "ClassificationHead",
            "RegressionHead", "LMHead", "TabularPreprocessor", "ImagePreprocessor", "TextPreprocessor", "train_tokenizer",
            "MLPBackbone", "CNNBackbone", "EncoderBackbone", "CausalLMBackbone", "CLIPVisionBackbone", "Pipeline", "zoo",
-           "register_recipe", "hub", "record"]
+           "register_recipe", "hub", "record", "RuleSet", "constrain", "extract_rules", "RuleEditorPanel"]

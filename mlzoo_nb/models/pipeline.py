@@ -121,11 +121,24 @@ def predict(self: Pipeline, inputs, batch_size: int = 256, **generate_kw):
 
 Pipeline.predict_proba, Pipeline.predict = predict_proba, predict
 
-# %% ../../nbs/models/03_pipeline.ipynb #735b3cea
+# %% ../../nbs/models/03_pipeline.ipynb #f9f82a58
+def _is_dataset(obj) -> bool: return hasattr(obj, "inputs") and hasattr(obj, "targets")
+
+def _lightning_fit(self: Pipeline, data, y, val, **kw):
+    "Hand training over to the Lightning trainer of `mlzoo_nb.train`."
+    from mlzoo_nb.core.lazy import require
+    require("lightning", extra="track", purpose="training with strategies, tracking or checkpoints")
+    from mlzoo_nb.train.trainer import fit as lightning_fit
+    return lightning_fit(self, data if y is None else (data, y), val, **kw)
+
 def fit(self: Pipeline, data, y=None, *, epochs: int = 5, lr: float = 1e-3, batch_size: int = 32, val=None,
-        weight_decay: float = 0.0, seed: int = 0, progress: bool = True) -> FitResult:
-    "Train on `data` (a dataset, or raw inputs with targets `y`) with AdamW; returns per-epoch history."
+        weight_decay: float = 0.0, seed: int = 0, progress: bool = True, **trainer_options):
+    "Train on `data` (a dataset, or raw inputs with targets `y`); trainer options hand over to the Lightning trainer."
     from tqdm.auto import tqdm
+    if _is_dataset(y) and val is None: y, val = None, y  # fit(train, val)
+    if trainer_options:
+        return _lightning_fit(self, data, y, val, epochs=epochs, lr=lr, batch_size=batch_size,
+                              weight_decay=weight_decay, seed=seed, progress=progress, **trainer_options)
     epochs, batch_size = check_positive_int("epochs", epochs), check_positive_int("batch_size", batch_size)
     lr = check_positive_float("lr", lr)
     inputs, targets = _unpack(data, y)
