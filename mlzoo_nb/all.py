@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/91_all.ipynb #16a331a8
+# %% ../nbs/91_all.ipynb #0a066c95
 from .core.errors import (MlzooError, InputError, ConfigError, UnknownNameError, MissingExtraError,
                                   IntegrityError, HubError, NotFittedError)
 from .core.config import set_seed, cache_dir, hub_dir
@@ -21,10 +21,14 @@ from .symbolic.rules import RuleSet
 from .symbolic.constrain import constrain
 from .symbolic.extract import extract_rules
 from .symbolic.panel import RuleEditorPanel
+from .rl.ppo import PPO
+from .rl.marl import MAPPO, IPPO
+from .rl.selfplay import SelfPlayPPO
+from .rl.policy import PolicyPipeline
 
-# %% ../nbs/91_all.ipynb #0038ded6
+# %% ../nbs/91_all.ipynb #500b2185
 __all__ = ["MlzooError", "InputError", "ConfigError", "UnknownNameError", "MissingExtraError", "IntegrityError", "HubError",
            "NotFittedError", "set_seed", "cache_dir", "hub_dir", "data", "Backbone", "Head", "ClassificationHead",
            "RegressionHead", "LMHead", "TabularPreprocessor", "ImagePreprocessor", "TextPreprocessor", "train_tokenizer",
            "MLPBackbone", "CNNBackbone", "EncoderBackbone", "CausalLMBackbone", "CLIPVisionBackbone", "Pipeline", "zoo",
-           "register_recipe", "hub", "record", "RuleSet", "constrain", "extract_rules", "RuleEditorPanel"]
+           "register_recipe", "hub", "record", "RuleSet", "constrain", "extract_rules", "RuleEditorPanel", "PPO", "MAPPO", "IPPO", "SelfPlayPPO", "PolicyPipeline"]

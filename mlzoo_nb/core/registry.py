@@ -12,15 +12,18 @@ from .errors import UnknownNameError, ConfigError
 __all__ = ['BUILTIN_MODULES', 'PLUGIN_GROUP', 'backbones', 'heads', 'preprocessors', 'recipes', 'load_builtins', 'load_plugins',
            'plugin_errors', 'Registry']
 
-# %% ../../nbs/core/03_registry.ipynb #fe3eac72
-BUILTIN_MODULES: list[str] = []  # modules whose import registers components or recipes; listing them must be cheap
+# %% ../../nbs/core/03_registry.ipynb #0d847d64
+BUILTIN_MODULES: dict[str, tuple] = {  # module -> the registry kinds its import fills
+    "mlzoo_nb.rl.policy": ("preprocessor", "backbone", "head"),
+}
 _builtins_loaded: set = set()
 
-def load_builtins() -> list[str]:
-    "Import the available `BUILTIN_MODULES` not imported yet; returns the modules imported now."
+def load_builtins(kind: str | None = None) -> list[str]:
+    "Import the available `BUILTIN_MODULES` (those providing `kind`, or all) not imported yet; returns them."
     import importlib
     from mlzoo_nb.core.lazy import is_available
-    new = [m for m in BUILTIN_MODULES if m not in _builtins_loaded and is_available(m)]
+    new = [m for m, kinds in BUILTIN_MODULES.items()
+           if (kind is None or kind in kinds) and m not in _builtins_loaded and is_available(m)]
     for m in new:
         _builtins_loaded.add(m)
         importlib.import_module(m)
@@ -54,7 +57,7 @@ def _same_definition(a, b) -> bool:
     "Whether `a` and `b` are two versions of the same definition (same qualified name), or the same object."
     return a is b or (getattr(a, "__qualname__", None) is not None and a.__qualname__ == getattr(b, "__qualname__", None))
 
-# %% ../../nbs/core/03_registry.ipynb #cee20d69
+# %% ../../nbs/core/03_registry.ipynb #df8f834b
 class Registry:
     "A named collection of objects of one kind, with metadata per entry."
     def __init__(self, kind: str):
@@ -73,7 +76,7 @@ class Registry:
 
     def get(self, name: str):
         "The object registered as `name`; unknown names raise `UnknownNameError` with the closest names."
-        if name not in self._items: load_builtins(); load_plugins()
+        if name not in self._items: load_builtins(self.kind); load_plugins()
         if name not in self._items: raise UnknownNameError(self.kind, name, self._items)
         return self._items[name]
 
@@ -84,11 +87,11 @@ class Registry:
 
     def names(self) -> list[str]:
         "All registered names, sorted (built-in capability modules and plugins included)."
-        load_builtins(); load_plugins()
+        load_builtins(self.kind); load_plugins()
         return sorted(self._items)
 
     def __contains__(self, name):
-        if name not in self._items: load_builtins(); load_plugins()
+        if name not in self._items: load_builtins(self.kind); load_plugins()
         return name in self._items
     def __len__(self): return len(self.names())
     def __repr__(self): return f"Registry({self.kind!r}, {len(self._items)} entries)"

@@ -50,10 +50,10 @@ class FitResult:
     final_loss: float
     def __repr__(self): return f"FitResult(epochs={len(self.history)}, final_loss={self.final_loss:.4f})"
 
-# %% ../../nbs/models/03_pipeline.ipynb #ec55ced2
+# %% ../../nbs/models/03_pipeline.ipynb #b1c4c07e
 class Pipeline:
     "Preprocessor + backbone + head for one task; raw inputs in, task outputs out."
-    TASKS = ("classification", "regression", "lm")
+    TASKS = ("classification", "regression", "lm", "policy")
 
     def __init__(self, preprocessor: Preprocessor, backbone: Backbone, head: Head, labels=None, recipe: str | None = None):
         if head.task not in self.TASKS: raise ConfigError(f"head task must be one of {self.TASKS}, got {head.task!r}")
@@ -105,7 +105,7 @@ def _target_tensor(pipe: Pipeline, targets, n: int) -> torch.Tensor | None:
 
 Pipeline._forward_all = _forward_all
 
-# %% ../../nbs/models/03_pipeline.ipynb #dcd0eab0
+# %% ../../nbs/models/03_pipeline.ipynb #9ffb1ce2
 def predict_proba(self: Pipeline, inputs, batch_size: int = 256) -> np.ndarray:
     "Class probabilities (N, n_classes), columns in the order of `self.labels`."
     if self.task != "classification": raise ConfigError(f"predict_proba needs a classification pipeline, this one does {self.task}")
@@ -113,15 +113,17 @@ def predict_proba(self: Pipeline, inputs, batch_size: int = 256) -> np.ndarray:
     return torch.softmax(logits.float(), -1).numpy()
 
 def predict(self: Pipeline, inputs, batch_size: int = 256, **generate_kw):
-    "Task outputs: class names (classification), values in target units (regression), continuations (lm)."
+    "Task outputs: class names (classification), values in target units (regression), continuations (lm), greedy actions (policy)."
     if self.task == "lm": return self.generate(inputs, **generate_kw)
     if self.task == "classification": return np.array(self.labels)[self.predict_proba(inputs, batch_size).argmax(1)]
-    out = _forward_all(self, self.preprocessor.canonical(inputs), check_positive_int("batch_size", batch_size)).numpy()
+    out = _forward_all(self, self.preprocessor.canonical(inputs), check_positive_int("batch_size", batch_size))
+    if self.task == "policy": return self.head.greedy(out).numpy()  # the policy head owns its action distribution
+    out = out.numpy()
     return out[:, 0] if out.shape[1] == 1 else out
 
 Pipeline.predict_proba, Pipeline.predict = predict_proba, predict
 
-# %% ../../nbs/models/03_pipeline.ipynb #f9f82a58
+# %% ../../nbs/models/03_pipeline.ipynb #b2c1d1fd
 def _is_dataset(obj) -> bool: return hasattr(obj, "inputs") and hasattr(obj, "targets")
 
 def _lightning_fit(self: Pipeline, data, y, val, **kw):
@@ -135,6 +137,7 @@ def fit(self: Pipeline, data, y=None, *, epochs: int = 5, lr: float = 1e-3, batc
         weight_decay: float = 0.0, seed: int = 0, progress: bool = True, **trainer_options):
     "Train on `data` (a dataset, or raw inputs with targets `y`); trainer options hand over to the Lightning trainer."
     from tqdm.auto import tqdm
+    if self.task == "policy": raise ConfigError("a policy learns in its environment: use mlzoo_nb.rl.ppo.PPO (or MAPPO, SelfPlayPPO)")
     if _is_dataset(y) and val is None: y, val = None, y  # fit(train, val)
     if trainer_options:
         return _lightning_fit(self, data, y, val, epochs=epochs, lr=lr, batch_size=batch_size,
@@ -167,7 +170,7 @@ def fit(self: Pipeline, data, y=None, *, epochs: int = 5, lr: float = 1e-3, batc
 
 Pipeline.fit = fit
 
-# %% ../../nbs/models/03_pipeline.ipynb #dca583d4
+# %% ../../nbs/models/03_pipeline.ipynb #fd21cc8c
 @torch.no_grad()
 def _lm_loss(self: Pipeline, canon, batch_size: int) -> float:
     pre, n, total, count = self.preprocessor, len(canon), 0.0, 0
@@ -180,6 +183,7 @@ def _lm_loss(self: Pipeline, canon, batch_size: int) -> float:
 
 def evaluate(self: Pipeline, data, y=None, batch_size: int = 256) -> dict:
     "Task metrics on `data`: accuracy/log-loss, MAE/RMSE/R2, or loss/perplexity."
+    if self.task == "policy": raise ConfigError("a policy is evaluated in its environment: use mlzoo_nb.rl.policy.evaluate_policy(pipe, env)")
     from sklearn import metrics
     inputs, targets = _unpack(data, y)
     canon = self.preprocessor.canonical(inputs)
