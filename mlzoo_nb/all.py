@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/91_all.ipynb #0a066c95
+# %% ../nbs/91_all.ipynb #6c227a29
 from .core.errors import (MlzooError, InputError, ConfigError, UnknownNameError, MissingExtraError,
                                   IntegrityError, HubError, NotFittedError)
 from .core.config import set_seed, cache_dir, hub_dir
@@ -25,10 +25,15 @@ from .rl.ppo import PPO
 from .rl.marl import MAPPO, IPPO
 from .rl.selfplay import SelfPlayPPO
 from .rl.policy import PolicyPipeline
+from .evaluate.report import evaluate, compare, Report, Comparison
+from .evaluate.fairness import audit, mitigate, planted_bias, Audit, MitigatedModel
+from .evaluate.panel import FairnessPanel
 
-# %% ../nbs/91_all.ipynb #500b2185
+# %% ../nbs/91_all.ipynb #8658f202
 __all__ = ["MlzooError", "InputError", "ConfigError", "UnknownNameError", "MissingExtraError", "IntegrityError", "HubError",
            "NotFittedError", "set_seed", "cache_dir", "hub_dir", "data", "Backbone", "Head", "ClassificationHead",
            "RegressionHead", "LMHead", "TabularPreprocessor", "ImagePreprocessor", "TextPreprocessor", "train_tokenizer",
            "MLPBackbone", "CNNBackbone", "EncoderBackbone", "CausalLMBackbone", "CLIPVisionBackbone", "Pipeline", "zoo",
-           "register_recipe", "hub", "record", "RuleSet", "constrain", "extract_rules", "RuleEditorPanel", "PPO", "MAPPO", "IPPO", "SelfPlayPPO", "PolicyPipeline"]
+           "register_recipe", "hub", "record", "RuleSet", "constrain", "extract_rules", "RuleEditorPanel", "PPO", "MAPPO", "IPPO", "SelfPlayPPO", "PolicyPipeline",
+           "evaluate", "compare", "Report", "Comparison", "audit", "mitigate", "planted_bias", "Audit", "MitigatedModel",
+           "FairnessPanel"]
