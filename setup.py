@@ -30,6 +30,7 @@ setuptools.setup(
     url=cfg["git_url"],
     packages=setuptools.find_packages(include=["mlzoo_nb", "mlzoo_nb.*"]),
     include_package_data=True,
+    package_data={"mlzoo_nb": ["serve/*.proto"]},
     install_requires=requirements,
     extras_require=extras,
     python_requires=">=" + min_python,

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/91_all.ipynb #6c227a29
+# %% ../nbs/91_all.ipynb #d613252b
 from .core.errors import (MlzooError, InputError, ConfigError, UnknownNameError, MissingExtraError,
                                   IntegrityError, HubError, NotFittedError)
 from .core.config import set_seed, cache_dir, hub_dir
@@ -28,12 +28,14 @@ from .rl.policy import PolicyPipeline
 from .evaluate.report import evaluate, compare, Report, Comparison
 from .evaluate.fairness import audit, mitigate, planted_bias, Audit, MitigatedModel
 from .evaluate.panel import FairnessPanel
+from .serve.sidecar import SidecarClient
+from .serve.server import serve_in_thread
 
-# %% ../nbs/91_all.ipynb #8658f202
+# %% ../nbs/91_all.ipynb #e12f6d57
 __all__ = ["MlzooError", "InputError", "ConfigError", "UnknownNameError", "MissingExtraError", "IntegrityError", "HubError",
            "NotFittedError", "set_seed", "cache_dir", "hub_dir", "data", "Backbone", "Head", "ClassificationHead",
            "RegressionHead", "LMHead", "TabularPreprocessor", "ImagePreprocessor", "TextPreprocessor", "train_tokenizer",
            "MLPBackbone", "CNNBackbone", "EncoderBackbone", "CausalLMBackbone", "CLIPVisionBackbone", "Pipeline", "zoo",
            "register_recipe", "hub", "record", "RuleSet", "constrain", "extract_rules", "RuleEditorPanel", "PPO", "MAPPO", "IPPO", "SelfPlayPPO", "PolicyPipeline",
            "evaluate", "compare", "Report", "Comparison", "audit", "mitigate", "planted_bias", "Audit", "MitigatedModel",
-           "FairnessPanel"]
+           "FairnessPanel", "SidecarClient", "serve_in_thread"]

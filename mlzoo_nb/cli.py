@@ -9,7 +9,7 @@ from pathlib import Path
 from .core.errors import MlzooError
 
 # %% auto #0
-__all__ = ['build_parser', 'main']
+__all__ = ['SELF_PARSING', 'build_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #ff2390e4
 def _print_table(df, as_json: bool = False):
@@ -81,7 +81,7 @@ def _cmd_site_serve(args):
     from mlzoo_nb.gallery.site import serve_site
     serve_site(args.folder, port=args.port)
 
-# %% ../nbs/90_cli.ipynb #9c2ad277
+# %% ../nbs/90_cli.ipynb #928f5bdd
 def build_parser() -> argparse.ArgumentParser:
     "The `mlzoo` argument parser."
     from mlzoo_nb import __version__
@@ -122,14 +122,24 @@ def build_parser() -> argparse.ArgumentParser:
     sb.set_defaults(func=_cmd_site_build)
     ss = st.add_parser("serve", help="preview the site on 127.0.0.1"); ss.add_argument("--folder", default="_site")
     ss.add_argument("--port", type=int, default=8000); ss.set_defaults(func=_cmd_site_serve)
+    # listed for --help; they parse their own flags (see `main`)
+    sub.add_parser("serve", help="REST + gRPC servers for saved models (mlzoo serve --help)", add_help=False)
+    sub.add_parser("sidecar", help="NDJSON sidecar on stdin/stdout for agents (mlzoo sidecar --help)", add_help=False)
     return p
+
+SELF_PARSING = {"sidecar": "mlzoo_nb.serve.sidecar:sidecar_main", "serve": "mlzoo_nb.serve.server:serve_main"}
 
 def main(argv=None) -> int:
     "Entry point of the `mlzoo` command."
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] and argv[0] in SELF_PARSING:  # commands that parse their own flags (servers)
+        import importlib
+        mod, fn = SELF_PARSING[argv[0]].split(":")
+        return getattr(importlib.import_module(mod), fn)(argv[1:]) or 0
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
-        parser.parse_args([*(argv if argv is not None else sys.argv[1:]), "--help"])
+        parser.parse_args([*argv, "--help"])
     try: return args.func(args) or 0
     except MlzooError as e:
         print(f"error: {e}", file=sys.stderr)
