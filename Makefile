@@ -10,6 +10,8 @@ export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 export HF_HUB_DISABLE_TELEMETRY = 1
 export TOKENIZERS_PARALLELISM = false
+# DeepSpeed ships as an sdist: build it without compiling its CUDA/CPU ops
+export DS_BUILD_OPS ?= 0
 export PYTHONUNBUFFERED = 1
 
 .PHONY: install test sync-check nbtest pytest gallery lab docs clean

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/91_all.ipynb #d613252b
+# %% ../nbs/91_all.ipynb #fba94151
 from .core.errors import (MlzooError, InputError, ConfigError, UnknownNameError, MissingExtraError,
                                   IntegrityError, HubError, NotFittedError)
 from .core.config import set_seed, cache_dir, hub_dir
@@ -25,17 +25,21 @@ from .rl.ppo import PPO
 from .rl.marl import MAPPO, IPPO
 from .rl.selfplay import SelfPlayPPO
 from .rl.policy import PolicyPipeline
+from .train.tracking import MLflowTracker, compare_runs, mlflow_ui, flush_pending
+from .train.automl import tune, TuneResult
+from .train.dashboard import TrainingDashboard
 from .evaluate.report import evaluate, compare, Report, Comparison
 from .evaluate.fairness import audit, mitigate, planted_bias, Audit, MitigatedModel
 from .evaluate.panel import FairnessPanel
 from .serve.sidecar import SidecarClient
 from .serve.server import serve_in_thread
 
-# %% ../nbs/91_all.ipynb #e12f6d57
+# %% ../nbs/91_all.ipynb #b4569236
 __all__ = ["MlzooError", "InputError", "ConfigError", "UnknownNameError", "MissingExtraError", "IntegrityError", "HubError",
            "NotFittedError", "set_seed", "cache_dir", "hub_dir", "data", "Backbone", "Head", "ClassificationHead",
            "RegressionHead", "LMHead", "TabularPreprocessor", "ImagePreprocessor", "TextPreprocessor", "train_tokenizer",
            "MLPBackbone", "CNNBackbone", "EncoderBackbone", "CausalLMBackbone", "CLIPVisionBackbone", "Pipeline", "zoo",
            "register_recipe", "hub", "record", "RuleSet", "constrain", "extract_rules", "RuleEditorPanel", "PPO", "MAPPO", "IPPO", "SelfPlayPPO", "PolicyPipeline",
+           "MLflowTracker", "compare_runs", "mlflow_ui", "flush_pending", "tune", "TuneResult", "TrainingDashboard",
            "evaluate", "compare", "Report", "Comparison", "audit", "mitigate", "planted_bias", "Audit", "MitigatedModel",
            "FairnessPanel", "SidecarClient", "serve_in_thread"]

@@ -11,7 +11,7 @@ from .core.errors import MlzooError
 # %% auto #0
 __all__ = ['SELF_PARSING', 'build_parser', 'main']
 
-# %% ../nbs/90_cli.ipynb #ff2390e4
+# %% ../nbs/90_cli.ipynb #4e6ccf0a
 def _print_table(df, as_json: bool = False):
     if as_json: print(df.to_json(orient="records", indent=2))
     else:
@@ -71,6 +71,15 @@ def _cmd_leaderboard(args):
     if args.json: _print_table(board, True)
     else: print(format_board(board))
 
+def _cmd_dashboard(args):
+    "Start the MLflow UI on 127.0.0.1 (light settings) until Ctrl-C."
+    from mlzoo_nb.train.tracking import mlflow_ui
+    ui = mlflow_ui(port=args.port, host=args.host, backend_uri=args.backend_uri)
+    print(f"MLflow UI at {ui.url} (Ctrl-C to stop)")
+    try: ui.process.wait()
+    except KeyboardInterrupt: pass
+    finally: ui.stop()
+
 def _cmd_site_build(args):
     "Build the static site (landing page, API reference, gallery, leaderboard)."
     from mlzoo_nb.gallery.site import build_site
@@ -81,7 +90,7 @@ def _cmd_site_serve(args):
     from mlzoo_nb.gallery.site import serve_site
     serve_site(args.folder, port=args.port)
 
-# %% ../nbs/90_cli.ipynb #928f5bdd
+# %% ../nbs/90_cli.ipynb #b2695e6c
 def build_parser() -> argparse.ArgumentParser:
     "The `mlzoo` argument parser."
     from mlzoo_nb import __version__
@@ -115,6 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
     lb = sub.add_parser("leaderboard", help="latest, previous and best figure per benchmark")
     lb.add_argument("--results", default="gallery/results"); lb.add_argument("--mode", choices=["smoke", "full"])
     lb.add_argument("--json", action="store_true"); lb.set_defaults(func=_cmd_leaderboard)
+
+    db = sub.add_parser("dashboard", help="the MLflow UI for tracked runs, on 127.0.0.1")
+    db.add_argument("--port", type=int, default=5000); db.add_argument("--host", default="127.0.0.1")
+    db.add_argument("--backend-uri", help="tracking store (default: $MLFLOW_TRACKING_URI or .mlzoo/mlflow.db)")
+    db.set_defaults(func=_cmd_dashboard)
 
     st = sub.add_parser("site", help="build or preview the static site").add_subparsers(dest="sub", metavar="SUBCOMMAND")
     sb = st.add_parser("build", help="write the site to _site/"); sb.add_argument("--out", default="_site")

@@ -43,6 +43,9 @@ _REAL_CACHE_ENV = {k: os.environ.get(k) for k in _CACHE_VARS}
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "heavy: loads real weights, builds a wheel or pip-installs a package (deselect with -m 'not heavy')")
+    config.addinivalue_line(
+        "markers", "distributed: starts several training processes (DDP, DeepSpeed, kill -9 and resume, a shared Optuna "
+                   "study); deselect with -m 'not distributed'")
     n = _threads_per_worker()
     if n and "torch" in sys.modules:  # imported before this conftest (by another plugin): OMP_NUM_THREADS came too late
         sys.modules["torch"].set_num_threads(n)
