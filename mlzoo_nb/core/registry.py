@@ -12,9 +12,10 @@ from .errors import UnknownNameError, ConfigError
 __all__ = ['BUILTIN_MODULES', 'PLUGIN_GROUP', 'backbones', 'heads', 'preprocessors', 'recipes', 'load_builtins', 'load_plugins',
            'plugin_errors', 'Registry']
 
-# %% ../../nbs/core/03_registry.ipynb #0d847d64
+# %% ../../nbs/core/03_registry.ipynb #1a3e6b63
 BUILTIN_MODULES: dict[str, tuple] = {  # module -> the registry kinds its import fills
     "mlzoo_nb.rl.policy": ("preprocessor", "backbone", "head"),
+    "mlzoo_nb.llm.recipes": ("recipe", "preprocessor", "backbone", "head"),  # light: no torch until a build
 }
 _builtins_loaded: set = set()
 

@@ -21,7 +21,7 @@ import mlzoo_nb.models.backbones  # registers the built-in backbone families
 
 # %% auto #0
 __all__ = ['FORMAT', 'FORMAT_VERSION', 'PipelineModule', 'FitResult', 'Pipeline', 'predict_proba', 'predict', 'fit', 'evaluate',
-           'generate', 'describe', 'save', 'load']
+           'generate', 'generate_batch', 'chat', 'describe', 'save', 'load']
 
 # %% ../../nbs/models/03_pipeline.ipynb #9fa11cae
 class PipelineModule(nn.Module):
@@ -203,29 +203,29 @@ def evaluate(self: Pipeline, data, y=None, batch_size: int = 256) -> dict:
 
 Pipeline.evaluate = evaluate
 
-# %% ../../nbs/models/03_pipeline.ipynb #25151dc6
-@torch.no_grad()
-def generate(self: Pipeline, prompts, max_new_tokens: int = 32, do_sample: bool = False, temperature: float = 1.0,
-             top_p: float = 1.0, seed: int = 0, chat: bool = False):
-    "Continue `prompts` (a string or a list); returns the new text only. `chat=True` applies the chat template."
-    if self.task != "lm": raise ConfigError(f"generate needs a causal LM pipeline, this one does {self.task}")
-    check_positive_int("max_new_tokens", max_new_tokens); check_positive_float("temperature", temperature)
-    if not 0 < float(top_p) <= 1: raise ConfigError(f"top_p must be in (0, 1], got {top_p!r}")
-    single = isinstance(prompts, str)
-    texts = self.preprocessor.canonical(prompts)
-    tok = self.preprocessor.tokenizer
-    if chat: texts = [tok.apply_chat_template([{"role": "user", "content": t}], tokenize=False, add_generation_prompt=True) for t in texts]
-    tok.padding_side = "left"  # generation appends on the right, so pad on the left
-    try: enc = tok(texts, return_tensors="pt", padding=True, add_special_tokens=not chat)
-    finally: tok.padding_side = self.preprocessor.config["padding_side"]
-    torch.manual_seed(seed)
-    self.module.eval()
-    sample = dict(do_sample=True, temperature=float(temperature), top_p=float(top_p)) if do_sample else dict(do_sample=False)
-    out = self.backbone.model.generate(**enc, max_new_tokens=max_new_tokens, pad_token_id=tok.pad_token_id, **sample)
-    texts = tok.batch_decode(out[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)
-    return texts[0] if single else texts
+# %% ../../nbs/models/03_pipeline.ipynb #4a8e9e01
+def _lm_only(pipe: Pipeline, what: str):
+    if pipe.task != "lm": raise ConfigError(f"{what} needs a causal LM pipeline, this one does {pipe.task}")
 
-Pipeline.generate = generate
+def generate(self: Pipeline, prompts, max_new_tokens: int = 32, **options):
+    "Continue `prompts` (a string or a list): the new text only, or text pieces with `stream=True`."
+    _lm_only(self, "generate")
+    from mlzoo_nb.llm.generation import generate as run
+    return run(self, prompts, max_new_tokens, **options)
+
+def generate_batch(self: Pipeline, prompts, max_new_tokens: int = 32, **options) -> list[str]:
+    "Continue each prompt of a list in left-padded batches with a KV cache."
+    _lm_only(self, "generate_batch")
+    from mlzoo_nb.llm.generation import generate_batch as run
+    return run(self, prompts, max_new_tokens, **options)
+
+def chat(self: Pipeline, messages, max_new_tokens: int = 128, **options):
+    "The assistant's reply to `messages` (`[{'role': 'user', 'content': ...}]`) through the tokenizer's chat template."
+    _lm_only(self, "chat")
+    from mlzoo_nb.llm.generation import chat as run
+    return run(self, messages, max_new_tokens, **options)
+
+Pipeline.generate, Pipeline.generate_batch, Pipeline.chat = generate, generate_batch, chat
 
 # %% ../../nbs/models/03_pipeline.ipynb #0093d703
 def describe(self: Pipeline) -> dict:

