@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/91_all.ipynb #fba94151
+# %% ../nbs/91_all.ipynb #0cf56b80
 from .core.errors import (MlzooError, InputError, ConfigError, UnknownNameError, MissingExtraError,
                                   IntegrityError, HubError, NotFittedError)
 from .core.config import set_seed, cache_dir, hub_dir
@@ -33,8 +33,20 @@ from .evaluate.fairness import audit, mitigate, planted_bias, Audit, MitigatedMo
 from .evaluate.panel import FairnessPanel
 from .serve.sidecar import SidecarClient
 from .serve.server import serve_in_thread
+from .explain.methods import explain, methods_for
+from .explain.explanation import Explanation
+from .explain.compare import compare_methods
+from .explain.panels import ExplainPanel, AttentionPanel
+from .llm.quantized import load_quantized
+from .llm.lora import lora, load_adapter
+from .llm.multimodal import caption, zero_shot
+from .prompts.templates import PromptTemplate
+from .prompts.examples import ExampleStore, FewShotPrompt, SemanticSelector, MMRSelector, NGramSelector, LengthBudgetSelector
+from .prompts.suite import PipelineLM, PromptSuite
+from .prompts.optimize import optimize_prompt
+from .prompts.panel import PromptPanel
 
-# %% ../nbs/91_all.ipynb #b4569236
+# %% ../nbs/91_all.ipynb #16f3b153
 __all__ = ["MlzooError", "InputError", "ConfigError", "UnknownNameError", "MissingExtraError", "IntegrityError", "HubError",
            "NotFittedError", "set_seed", "cache_dir", "hub_dir", "data", "Backbone", "Head", "ClassificationHead",
            "RegressionHead", "LMHead", "TabularPreprocessor", "ImagePreprocessor", "TextPreprocessor", "train_tokenizer",
@@ -42,4 +54,8 @@ __all__ = ["MlzooError", "InputError", "ConfigError", "UnknownNameError", "Missi
            "register_recipe", "hub", "record", "RuleSet", "constrain", "extract_rules", "RuleEditorPanel", "PPO", "MAPPO", "IPPO", "SelfPlayPPO", "PolicyPipeline",
            "MLflowTracker", "compare_runs", "mlflow_ui", "flush_pending", "tune", "TuneResult", "TrainingDashboard",
            "evaluate", "compare", "Report", "Comparison", "audit", "mitigate", "planted_bias", "Audit", "MitigatedModel",
-           "FairnessPanel", "SidecarClient", "serve_in_thread"]
+           "FairnessPanel", "SidecarClient", "serve_in_thread",
+           "PromptTemplate", "ExampleStore", "FewShotPrompt", "SemanticSelector", "MMRSelector", "NGramSelector",
+           "LengthBudgetSelector", "PipelineLM", "PromptSuite", "optimize_prompt", "PromptPanel",
+           "explain", "methods_for", "Explanation", "compare_methods", "ExplainPanel", "AttentionPanel",
+           "load_quantized", "lora", "load_adapter", "caption", "zero_shot"]
