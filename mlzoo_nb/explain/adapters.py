@@ -301,12 +301,12 @@ def eager_attention(model):
     try: yield model
     finally: model.set_attn_implementation(old)
 
-# %% ../../nbs/explain/01_adapters.ipynb #46d703d7
+# %% ../../nbs/explain/01_adapters.ipynb #f039918a
 class LMAdapter(TextAdapter):
     "A prompt and a continuation: `x` = their ids (1, P + C); units = prompt tokens; output = log p(continuation | prompt)."
     modality = "lm"
 
-    def _prepare(self, raw, target, baseline=None, max_new_tokens: int = 8):
+    def _prepare(self, raw, target, baseline=None, max_new_tokens: int = 8, anchor: bool = True):
         tok, m = self.pipe.preprocessor.tokenizer, self.pipe.preprocessor.config["max_length"]
         self.text = self._check_text(raw, "prompt")
         enc = tok(self.text, return_special_tokens_mask=True, return_offsets_mapping=True)
@@ -319,10 +319,13 @@ class LMAdapter(TextAdapter):
                           f"max_length={m}: the prompt was truncated to its last {keep} tokens and the explanation covers only those", stacklevel=3)
             ids, special, offsets = ids[-keep:], special[-keep:], offsets[-keep:]
         self.n_prompt, self.cont_ids = len(ids), cont
-        self.shown_text = self.text[offsets[0][0]:]  # the part of the prompt the units cover
+        self.anchor = int(bool(anchor) and not special[0])  # leading tokens kept in place (the attention sink)
         self.continuation = tok.decode(cont)
-        self.positions = [i for i, s in enumerate(special) if not s]
-        if not self.positions: raise InputError(f"the prompt {self.text!r} has no tokens to explain, only special ones")
+        self.positions = [i for i, s in enumerate(special) if not s and i >= self.anchor]
+        if not self.positions:
+            raise InputError(f"the prompt {self.text!r} has no tokens to explain: " + ("only special ones" if not self.anchor else
+                             "its one token anchors the model's attention and stays in place; give a longer prompt or pass anchor=False"))
+        self.shown_text = self.text[offsets[self.anchor][0]:]  # the part of the prompt the units cover
         self._finish(torch.tensor([ids + cont]), tok, baseline)
 
     @torch.no_grad()

@@ -165,7 +165,7 @@ class Ablation(Explainer):
                                                            additional_forward_args=_args(ad), perturbations_per_eval=ad.batch_size)
         return Attribution(ad.unit_scores(a) if ad.modality != "image" else a[0, 0].reshape(-1).double().numpy(), _baseline_value(ad))
 
-# %% ../../nbs/explain/03_methods.ipynb #3d25ac45
+# %% ../../nbs/explain/03_methods.ipynb #95371075
 def _shap():
     return require("shap", extra="explain", purpose="SHAP explanations")
 
@@ -249,17 +249,19 @@ class Shap(Explainer):
         shap, s = _shap(), self.settings
         tok = self.pipe.preprocessor.tokenizer
         masker = shap.maskers.Text(tok, mask_token=int(ad.baseline_id), output_type="token_ids")
-        n_in = ad.n_prompt if ad.modality == "lm" else ad.x.shape[1]
+        # shap masks the tokens of `shown_text`; an LM's anchored first token goes before them, its continuation after
+        start, end = getattr(ad, "anchor", 0), ad.n_prompt if ad.modality == "lm" else ad.x.shape[1]
         seen = masker.token_segments(ad.shown_text)[1]
-        if list(seen) != ad.x[0, :n_in].tolist():
+        if list(seen) != ad.x[0, start:end].tolist():
             raise InputError("shap's Text masker tokenizes this text differently from the model's input "
-                             f"({len(seen)} vs {n_in} tokens); explain a shorter text or use another method")
-        tail = ad.x[:, n_in:]
-        f = lambda ids: ad.predict(torch.cat([torch.as_tensor(np.asarray(ids, dtype=np.int64)), tail.expand(len(ids), -1)], 1))
+                             f"({len(seen)} vs {end - start} tokens); explain a shorter text or use another method")
+        head, tail = ad.x[:, :start], ad.x[:, end:]
+        f = lambda ids: ad.predict(torch.cat([head.expand(len(ids), -1), torch.as_tensor(np.asarray(ids, dtype=np.int64)),
+                                              tail.expand(len(ids), -1)], 1))
         sv = shap.explainers.Partition(f, masker, output_names=ad.classes)(
             [ad.shown_text], max_evals=s["max_evals"], fixed_context=s["fixed_context"], batch_size=ad.batch_size, silent=True)
         values = _column(sv.values[0], ad.target, 1)
-        return Attribution(values[ad.positions], _base(sv.base_values[0], ad.target), {"algorithm": "partition"})
+        return Attribution(values[[i - start for i in ad.positions]], _base(sv.base_values[0], ad.target), {"algorithm": "partition"})
 
 # %% ../../nbs/explain/03_methods.ipynb #78e08a92
 @explainers.register("lime")
