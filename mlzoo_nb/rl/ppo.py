@@ -20,8 +20,8 @@ from .policy import PolicyPipeline, build_policy, evaluate_policy
 from .dashboard import TrainingDashboard, in_notebook
 
 # %% auto #0
-__all__ = ['PRESETS', 'PPOConfig', 'ppo_config', 'gae', 'ppo_loss', 'torch_threads', 'adam', 'PPO', 'ppo_update', 'learn',
-           'evaluate', 'save', 'load']
+__all__ = ['PRESETS', 'PPOConfig', 'ppo_config', 'gae', 'ppo_loss', 'torch_threads', 'adam', 'PPO', 'ppo_update', 'anneal',
+           'TrainingRun', 'training_run', 'learn', 'evaluate', 'save', 'load']
 
 # %% ../../nbs/rl/03_ppo.ipynb #16e81499
 @dataclass
@@ -256,46 +256,72 @@ class _MlflowRun:
                                                     if v is not None and math.isfinite(v)])
     def end(self, status="FINISHED"): self.client.set_terminated(self.run_id, status)
 
-# %% ../../nbs/rl/03_ppo.ipynb #ac2cddb2
-def learn(self: PPO, total_steps: int | None = None, target_return: float | None = None, dashboard="auto",
-          progress: bool = True, checkpoint_dir=None, checkpoint_every: int | None = None) -> PPO:
-    "Train for `total_steps` environment steps (default: the config's), or until `target_return` is reached."
-    from tqdm.auto import tqdm
-    c = self.config
-    total = check_positive_int("total_steps", total_steps or c.total_steps)
-    per_update = c.n_envs * c.n_steps
-    n_updates = max(1, total // per_update)
-    dash = TrainingDashboard(f"PPO on {self.env if isinstance(self.env, str) else 'custom env'}") if (
-        dashboard is True or (dashboard == "auto" and in_notebook())) else None
+# %% ../../nbs/rl/03_ppo.ipynb #a76bbf92
+def anneal(config: PPOConfig, optimizers, frac: float) -> float:
+    "Set the optimizers' learning rate for `frac` of the run still to go (if `anneal_lr`); returns the clip coefficient."
+    for opt in optimizers:
+        for g in opt.param_groups: g["lr"] = config.lr * (frac if config.anneal_lr else 1.0)
+    return config.clip_coef * (frac if config.anneal_clip else 1.0)
+
+class TrainingRun:
+    "One `learn` call's outputs: progress bar or dashboard, history rows and tracked metrics (see `training_run`)."
+    def __init__(self, agent, dash, tracker, progress: bool):
+        self.agent, self.dash, self.tracker, self.progress = agent, dash, tracker, progress
+        self.start, self.start_step = time.perf_counter(), agent.global_step
+
+    def updates(self, n: int, desc: str):
+        "The update indices as a progress bar (silent when a dashboard shows the run)."
+        from tqdm.auto import tqdm
+        return tqdm(range(n), desc=desc, disable=not self.progress or self.dash is not None, leave=False)
+
+    def record(self, **metrics) -> dict:
+        "Add one update's row (update, step, time, `metrics`, steps per second) to the history, dashboard and tracker."
+        a, elapsed = self.agent, time.perf_counter() - self.start
+        row = {"update": len(a.history) + 1, "step": a.global_step, "time": elapsed, **metrics,
+               "sps": (a.global_step - self.start_step) / max(elapsed, 1e-9)}
+        row = {k: v() if callable(v) else v for k, v in row.items()}  # called after the clock: evaluations are not training time
+        a.history.append(row)
+        if self.dash: self.dash.update(row)
+        if self.tracker: self.tracker.log_metrics({k: v for k, v in row.items() if k not in ("update", "step")}, a.global_step)
+        return row
+
+@contextmanager
+def training_run(agent, title: str, run_name: str, params: dict, dashboard="auto", progress: bool = True, plots=None):
+    "Dashboard, tracked run and torch threads for one `learn` call; yields a `TrainingRun`."
+    show = dashboard is True or (dashboard == "auto" and in_notebook())
+    dash = (TrainingDashboard(title, plots=plots) if plots else TrainingDashboard(title)) if show else None
     if dash: dash.show()
-    tracker = _tracker(self.track, f"ppo-{self.env if isinstance(self.env, str) else 'env'}-seed{self.seed}")
-    if tracker: tracker.log_params({**asdict(c), "env": str(self.env), "seed": self.seed, "algorithm": "PPO"})
-    next_ckpt = self.global_step + checkpoint_every if checkpoint_every else None
-    bar = tqdm(range(n_updates), desc="PPO", disable=not progress or dash is not None, leave=False)
-    start, start_step, status = time.perf_counter(), self.global_step, "FAILED"
+    tracker = _tracker(agent.track, run_name)
+    if tracker: tracker.log_params(params)
+    status = "FAILED"
     try:
-        with torch_threads(self.threads):
-            for update in bar:
-                frac = 1.0 - update / n_updates
-                for g in self.optimizer.param_groups: g["lr"] = c.lr * (frac if c.anneal_lr else 1.0)
-                stats = self._update(self._rollout(), c.clip_coef * (frac if c.anneal_clip else 1.0))
-                elapsed = time.perf_counter() - start
-                row = {"update": len(self.history) + 1, "step": self.global_step, "time": elapsed,
-                       "return_mean": float(np.mean(self.episode_returns)) if self.episode_returns else None,
-                       "episodes": len(self.episode_returns), **stats, "lr": self.optimizer.param_groups[0]["lr"],
-                       "sps": (self.global_step - start_step) / max(elapsed, 1e-9)}
-                self.history.append(row)
-                if dash: dash.update(row)
-                if tracker: tracker.log_metrics({k: v for k, v in row.items() if k not in ("update", "step")}, self.global_step)
-                if row["return_mean"] is not None: bar.set_postfix(ret=f"{row['return_mean']:.1f}", sps=f"{row['sps']:.0f}")
-                if checkpoint_dir and next_ckpt and self.global_step >= next_ckpt:
-                    self.save(Path(checkpoint_dir) / f"step_{self.global_step:09d}"); next_ckpt += checkpoint_every
-                if (target_return is not None and len(self.episode_returns) == self.episode_returns.maxlen
-                        and row["return_mean"] >= target_return): break
+        with torch_threads(agent.threads): yield TrainingRun(agent, dash, tracker, progress)
         status = "FINISHED"
     finally:
         if dash: dash.close()
         if tracker: tracker.end(status)
+
+# %% ../../nbs/rl/03_ppo.ipynb #c6bfcff6
+def learn(self: PPO, total_steps: int | None = None, target_return: float | None = None, dashboard="auto",
+          progress: bool = True, checkpoint_dir=None, checkpoint_every: int | None = None) -> PPO:
+    "Train for `total_steps` environment steps (default: the config's), or until `target_return` is reached."
+    c = self.config
+    total = check_positive_int("total_steps", total_steps or c.total_steps)
+    n_updates = max(1, total // (c.n_envs * c.n_steps))
+    env = self.env if isinstance(self.env, str) else None
+    next_ckpt = self.global_step + checkpoint_every if checkpoint_every else None
+    with training_run(self, f"PPO on {env or 'custom env'}", f"ppo-{env or 'env'}-seed{self.seed}",
+                      {**asdict(c), "env": str(self.env), "seed": self.seed, "algorithm": "PPO"}, dashboard, progress) as run:
+        bar = run.updates(n_updates, "PPO")
+        for update in bar:
+            stats = self._update(self._rollout(), anneal(c, [self.optimizer], 1.0 - update / n_updates))
+            row = run.record(return_mean=float(np.mean(self.episode_returns)) if self.episode_returns else None,
+                             episodes=len(self.episode_returns), **stats, lr=self.optimizer.param_groups[0]["lr"])
+            if row["return_mean"] is not None: bar.set_postfix(ret=f"{row['return_mean']:.1f}", sps=f"{row['sps']:.0f}")
+            if checkpoint_dir and next_ckpt and self.global_step >= next_ckpt:
+                self.save(Path(checkpoint_dir) / f"step_{self.global_step:09d}"); next_ckpt += checkpoint_every
+            if (target_return is not None and len(self.episode_returns) == self.episode_returns.maxlen
+                    and row["return_mean"] >= target_return): break
     if checkpoint_dir: self.save(Path(checkpoint_dir) / f"step_{self.global_step:09d}")
     return self
 
