@@ -20,8 +20,8 @@ from .preprocess import Preprocessor
 import mlzoo_nb.models.backbones  # registers the built-in backbone families
 
 # %% auto #0
-__all__ = ['FORMAT', 'FORMAT_VERSION', 'PipelineModule', 'FitResult', 'Pipeline', 'predict_proba', 'predict', 'fit', 'evaluate',
-           'generate', 'generate_batch', 'chat', 'describe', 'save', 'load']
+__all__ = ['FORMAT', 'FORMAT_VERSION', 'PipelineModule', 'FitResult', 'Pipeline', 'predict_proba', 'predict', 'LossTerm', 'fit',
+           'evaluate', 'generate', 'generate_batch', 'chat', 'describe', 'save', 'load']
 
 # %% ../../nbs/models/03_pipeline.ipynb #9fa11cae
 class PipelineModule(nn.Module):
@@ -123,7 +123,7 @@ def predict(self: Pipeline, inputs, batch_size: int = 256, **generate_kw):
 
 Pipeline.predict_proba, Pipeline.predict = predict_proba, predict
 
-# %% ../../nbs/models/03_pipeline.ipynb #b2c1d1fd
+# %% ../../nbs/models/03_pipeline.ipynb #45189f3f
 def _is_dataset(obj) -> bool: return hasattr(obj, "inputs") and hasattr(obj, "targets")
 
 def _lightning_fit(self: Pipeline, data, y, val, **kw):
@@ -133,12 +133,27 @@ def _lightning_fit(self: Pipeline, data, y, val, **kw):
     from mlzoo_nb.train.trainer import fit as lightning_fit
     return lightning_fit(self, data if y is None else (data, y), val, **kw)
 
+class LossTerm:
+    "A term `fit` adds to the head's loss; subclasses define `__call__` and, when they need them, the other hooks."
+    def start(self, pipe, canon, generator):
+        "Called once with the canonical training inputs, before the first epoch."
+    def epoch(self, generator):
+        "Called at the start of each epoch, before the batches are shuffled."
+    def __call__(self, outputs, index, step: int):
+        "For one batch (`index`: its rows): the loss tensor to add and a dict of floats to log."
+        raise NotImplementedError
+    def evaluate(self, pipe, val) -> dict:
+        "Validation metrics for the history (default: the pipeline's own)."
+        return pipe.evaluate(val)
+
 def fit(self: Pipeline, data, y=None, *, epochs: int = 5, lr: float = 1e-3, batch_size: int = 32, val=None,
-        weight_decay: float = 0.0, seed: int = 0, progress: bool = True, **trainer_options):
+        weight_decay: float = 0.0, seed: int = 0, progress: bool = True, extra_loss: LossTerm | None = None, **trainer_options):
     "Train on `data` (a dataset, or raw inputs with targets `y`); trainer options hand over to the Lightning trainer."
     from tqdm.auto import tqdm
     if self.task == "policy": raise ConfigError("a policy learns in its environment: use mlzoo_nb.rl.ppo.PPO (or MAPPO, SelfPlayPPO)")
     if _is_dataset(y) and val is None: y, val = None, y  # fit(train, val)
+    if trainer_options and extra_loss is not None:
+        raise ConfigError(f"extra_loss works with the in-process loop only; drop the trainer options {sorted(trainer_options)}")
     if trainer_options:
         return _lightning_fit(self, data, y, val, epochs=epochs, lr=lr, batch_size=batch_size,
                               weight_decay=weight_decay, seed=seed, progress=progress, **trainer_options)
@@ -152,17 +167,27 @@ def fit(self: Pipeline, data, y=None, *, epochs: int = 5, lr: float = 1e-3, batc
     if not int(getattr(pre, "n_fitted", torch.tensor(1))): pre.fit(canon)
     if self.task == "regression": self.head.fit_targets(t)
     g = torch.Generator().manual_seed(seed); torch.manual_seed(seed)
+    if extra_loss is not None: extra_loss.start(self, canon, g)
     opt = torch.optim.AdamW([p for p in self.module.parameters() if p.requires_grad], lr=lr, weight_decay=weight_decay)
     rows, bar = [], tqdm(range(epochs), desc=f"fit {self.recipe or 'pipeline'}", disable=not progress, leave=False)
     for epoch in bar:
-        self.module.train(); total = 0.0
-        for idx in torch.randperm(n, generator=g).split(batch_size):
+        self.module.train(); sums = {}
+        if extra_loss is not None: extra_loss.epoch(g)
+        for step, idx in enumerate(torch.randperm(n, generator=g).split(batch_size)):
             batch = pre.encode(pre.take(canon, idx.tolist()))
-            loss = self.head.loss(self.module(batch), None if t is None else t[idx], batch)
+            out = self.module(batch)
+            loss = task = self.head.loss(out, None if t is None else t[idx], batch)
+            logged = {}
+            if extra_loss is not None:
+                term, logged = extra_loss(out, idx, step)
+                loss = task + term
+                logged = {"task_loss": task.item(), **logged}
             opt.zero_grad(); loss.backward(); opt.step()
-            total += loss.item() * len(idx)
-        row = {"epoch": epoch + 1, "train_loss": total / n}
-        if val is not None: row.update({f"val_{k}": v for k, v in self.evaluate(val).items() if k != "n"})
+            for k, v in {"train_loss": loss.item(), **logged}.items(): sums[k] = sums.get(k, 0.0) + v * len(idx)
+        row = {"epoch": epoch + 1, **{k: v / n for k, v in sums.items()}}
+        if val is not None:
+            metrics = self.evaluate(val) if extra_loss is None else extra_loss.evaluate(self, val)
+            row.update({f"val_{k}": v for k, v in metrics.items() if k != "n"})
         rows.append(row); bar.set_postfix(loss=f"{row['train_loss']:.4f}")
     self.module.eval()
     self.history = pd.DataFrame(rows)

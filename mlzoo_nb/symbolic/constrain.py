@@ -189,7 +189,7 @@ class ConstrainedPipeline:
 
     def __repr__(self): return f"ConstrainedPipeline({self.pipe!r}, {sum(self.rules.enabled)} rules, mode='inference')"
 
-# %% ../../nbs/symbolic/03_constrain.ipynb #5a5baff7
+# %% ../../nbs/symbolic/03_constrain.ipynb #018ecbad
 class RuleRegularizedPipeline:
     "A pipeline trained with a fuzzy rule loss added to its head's loss; `.pipe` is the trained network."
     def __init__(self, pipe, rules, weight: float = 1.0, logic: str = "product", temperature: float = 0.05):
@@ -219,50 +219,37 @@ class RuleRegularizedPipeline:
     def __repr__(self):
         return f"RuleRegularizedPipeline({self.pipe!r}, {sum(self.rules.enabled)} rules, weight={self.weight}, logic={self.logic!r})"
 
-def fit(self: RuleRegularizedPipeline, data, y=None, *, epochs: int = 5, lr: float = 1e-3, batch_size: int = 32, val=None,
-        weight_decay: float = 0.0, seed: int = 0, progress: bool = True, unlabeled=None):
-    "Train on `data` with the head's loss + `weight` x rule loss (+ rule loss on `unlabeled` inputs); returns FitResult."
+def _rule_term(reg: RuleRegularizedPipeline, unlabeled, batch_size: int):
+    "The `LossTerm` that adds `weight` x the rule loss (on the batch, and on as many `unlabeled` rows) to the head's loss."
     import torch
-    from tqdm.auto import tqdm
-    from mlzoo_nb.models.pipeline import _unpack, _target_tensor, FitResult
+    from mlzoo_nb.models.pipeline import LossTerm
     from mlzoo_nb.models.preprocess import Preprocessor
-    epochs, batch_size = check_positive_int("epochs", epochs), check_positive_int("batch_size", batch_size)
-    lr = check_positive_float("lr", lr)
-    pipe, active = self.pipe, self.rules.active()
-    inputs, targets = _unpack(data, y)
-    pre = pipe.preprocessor
-    canon = pre.canonical(inputs)
-    n = Preprocessor.count(canon)
-    t = _target_tensor(pipe, targets, n)
-    if not int(getattr(pre, "n_fitted", torch.tensor(1))): pre.fit(canon)
-    rin = RuleInputs(self.schema, canon)
-    if unlabeled is not None:
-        ucanon = pre.canonical(getattr(unlabeled, "inputs", unlabeled))
-        urin, un = RuleInputs(self.schema, ucanon), Preprocessor.count(ucanon)
-    g = torch.Generator().manual_seed(seed); torch.manual_seed(seed)
-    opt = torch.optim.AdamW([p for p in pipe.module.parameters() if p.requires_grad], lr=lr, weight_decay=weight_decay)
-    rows, bar = [], tqdm(range(epochs), desc=f"fit {pipe.recipe or 'pipeline'} + rules", disable=not progress, leave=False)
-    for epoch in bar:
-        pipe.module.train(); totals = np.zeros(3)
-        uperm = torch.randperm(un, generator=g) if unlabeled is not None else None
-        for step, idx in enumerate(torch.randperm(n, generator=g).split(batch_size)):
-            batch = pre.encode(pre.take(canon, idx.tolist()))
-            out = pipe.module(batch)
-            task = pipe.head.loss(out, t[idx], batch)
-            rl = rule_loss(active, rin.take(idx.numpy()), out.float().softmax(-1), self.logic, self.temperature)
+    active = reg.rules.active()
+    class RuleTerm(LossTerm):
+        def start(self, pipe, canon, generator):
+            self.pipe, self.rin = pipe, RuleInputs(reg.schema, canon)
             if unlabeled is not None:
-                uidx = uperm[torch.arange(step * batch_size, (step + 1) * batch_size) % un]
-                uout = pipe.module(pre.encode(pre.take(ucanon, uidx.tolist())))
-                rl = rl + rule_loss(active, urin.take(uidx.numpy()), uout.float().softmax(-1), self.logic, self.temperature)
-            loss = task + self.weight * rl
-            opt.zero_grad(); loss.backward(); opt.step()
-            totals += np.array([loss.item(), task.item(), rl.item()]) * len(idx)
-        row = {"epoch": epoch + 1, **dict(zip(("train_loss", "task_loss", "rule_loss"), totals / n))}
-        if val is not None: row.update({f"val_{k}": v for k, v in self.evaluate(val).items() if k != "n"})
-        rows.append(row); bar.set_postfix(loss=f"{row['train_loss']:.4f}", rules=f"{row['rule_loss']:.4f}")
-    pipe.module.eval()
-    self.history = pipe.history = pd.DataFrame(rows)
-    return FitResult(self.history, rows[-1]["train_loss"])
+                self.ucanon = pipe.preprocessor.canonical(getattr(unlabeled, "inputs", unlabeled))
+                self.urin, self.un = RuleInputs(reg.schema, self.ucanon), Preprocessor.count(self.ucanon)
+        def epoch(self, generator):
+            if unlabeled is not None: self.uperm = torch.randperm(self.un, generator=generator)
+        def __call__(self, outputs, index, step):
+            rl = rule_loss(active, self.rin.take(index.numpy()), outputs.float().softmax(-1), reg.logic, reg.temperature)
+            if unlabeled is not None:
+                uidx = self.uperm[torch.arange(step * batch_size, (step + 1) * batch_size) % self.un]
+                pre = self.pipe.preprocessor
+                uout = self.pipe.module(pre.encode(pre.take(self.ucanon, uidx.tolist())))
+                rl = rl + rule_loss(active, self.urin.take(uidx.numpy()), uout.float().softmax(-1), reg.logic, reg.temperature)
+            return reg.weight * rl, {"rule_loss": rl.item()}
+        def evaluate(self, pipe, val): return reg.evaluate(val)  # with the violation rate
+    return RuleTerm()
+
+def fit(self: RuleRegularizedPipeline, data, y=None, *, batch_size: int = 32, unlabeled=None, **fit_kw):
+    "Train on `data` with the head's loss + `weight` x rule loss (+ rule loss on `unlabeled` inputs); returns FitResult."
+    batch_size = check_positive_int("batch_size", batch_size)
+    res = self.pipe.fit(data, y, batch_size=batch_size, extra_loss=_rule_term(self, unlabeled, batch_size), **fit_kw)
+    self.history = self.pipe.history
+    return res
 
 RuleRegularizedPipeline.fit = fit
 
