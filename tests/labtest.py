@@ -149,3 +149,12 @@ def copy_notebook(src, dest_dir) -> str:
     dest = Path(dest_dir) / Path(src).name
     shutil.copy(src, dest)
     return dest.name
+
+
+def write_notebook(dest_dir, name: str, *sources: str) -> str:
+    "Write a python3 notebook with one code cell per source into the lab root; returns its name."
+    import nbformat
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources],
+                                  metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    nbformat.write(nb, Path(dest_dir) / name)
+    return name

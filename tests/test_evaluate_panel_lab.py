@@ -1,8 +1,7 @@
 """FairnessPanel in a real JupyterLab: it renders offline, and moving the threshold slider (keyboard) makes the kernel
 recompute the audit and redraw the per-group bars."""
-import nbformat
 
-from labtest import jupyter_lab, lab_page, run_all, shot, external_requests, cell_errors
+from labtest import jupyter_lab, lab_page, run_all, shot, external_requests, cell_errors, write_notebook
 
 CODE = '''
 from mlzoo_nb.evaluate.fairness import planted_bias, tabular_mlp
@@ -18,9 +17,7 @@ TITLE = "() => document.querySelector('.js-plotly-plot .gtitle').textContent"
 
 
 def test_fairness_panel_threshold_slider_redraws_group_bars(tmp_path):
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(CODE)],
-                                  metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
-    nbformat.write(nb, tmp_path / "fairness.ipynb")
+    write_notebook(tmp_path, "fairness.ipynb", CODE)
     with jupyter_lab(tmp_path) as lab, lab_page(lab, "fairness.ipynb") as page:
         run_all(page)
         page.wait_for_selector(".js-plotly-plot .barlayer .point path", timeout=60_000)

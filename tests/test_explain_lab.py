@@ -1,8 +1,7 @@
 """ExplainPanel and AttentionPanel in a real JupyterLab (headless Chromium): they render offline, and changing the
 method, the layer or the head redraws the figure through the kernel. Screenshots go to test-artifacts/lab/."""
-import nbformat
 
-from labtest import jupyter_lab, lab_page, run_all, shot, external_requests, cell_errors, wait_idle
+from labtest import jupyter_lab, lab_page, run_all, shot, external_requests, cell_errors, wait_idle, write_notebook
 
 SETUP = '''
 import torch; torch.set_num_threads(1)
@@ -25,9 +24,7 @@ def wait_title(page, index: int, text: str, timeout: float = 30_000):
 
 
 def test_explain_and_attention_panels_in_jupyterlab(tmp_path):
-    cells = [nbformat.v4.new_code_cell(c) for c in (SETUP, EXPLAIN, ATTENTION)]
-    nb = nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
-    nbformat.write(nb, tmp_path / "panels.ipynb")
+    write_notebook(tmp_path, "panels.ipynb", SETUP, EXPLAIN, ATTENTION)
     with jupyter_lab(tmp_path) as lab, lab_page(lab, "panels.ipynb") as page:
         run_all(page)
         page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .gtitle').length >= 3", timeout=60_000)

@@ -1,7 +1,6 @@
 """The panel convention end to end in a real JupyterLab: widget renders offline, a slider change updates the plot."""
-import nbformat
 
-from labtest import jupyter_lab, lab_page, run_all, shot, external_requests, cell_errors
+from labtest import jupyter_lab, lab_page, run_all, shot, external_requests, cell_errors, write_notebook
 
 PANEL_CODE = '''
 import numpy as np, ipywidgets as w, plotly.graph_objects as go
@@ -25,9 +24,7 @@ SinePanel(2)
 
 
 def test_panel_renders_and_updates_in_jupyterlab(tmp_path):
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(PANEL_CODE)],
-                                  metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
-    nbformat.write(nb, tmp_path / "panel.ipynb")
+    write_notebook(tmp_path, "panel.ipynb", PANEL_CODE)
     with jupyter_lab(tmp_path) as lab, lab_page(lab, "panel.ipynb") as page:
         run_all(page)
         page.wait_for_selector(".js-plotly-plot .gtitle", timeout=60_000)

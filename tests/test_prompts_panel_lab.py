@@ -1,9 +1,8 @@
 """PromptPanel in a real JupyterLab: editing the template updates the preview; Run streams the model's output."""
 import re
 
-import nbformat
 
-from labtest import jupyter_lab, lab_page, run_all, shot, external_requests, cell_errors
+from labtest import jupyter_lab, lab_page, run_all, shot, external_requests, cell_errors, write_notebook
 
 PANEL_CODE = '''
 import torch; torch.set_num_threads(1)
@@ -25,9 +24,7 @@ def has_text(page, selector, text):
 
 
 def test_prompt_panel_in_jupyterlab(tmp_path):
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(PANEL_CODE)],
-                                  metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
-    nbformat.write(nb, tmp_path / "prompt.ipynb")
+    write_notebook(tmp_path, "prompt.ipynb", PANEL_CODE)
     with jupyter_lab(tmp_path) as lab, lab_page(lab, "prompt.ipynb") as page:
         run_all(page)
         has_text(page, ".mlzoo-prompt-preview", "Item: a teal boat")

@@ -1,8 +1,7 @@
 """The PPO training dashboard in a real JupyterLab: it appears by itself (dashboard="auto") and fills while PPO learns."""
-import nbformat
 import pytest
 
-from labtest import jupyter_lab, lab_page, run_all, shot, external_requests, cell_errors
+from labtest import jupyter_lab, lab_page, run_all, shot, external_requests, cell_errors, write_notebook
 
 pytest.importorskip("gymnasium", reason="the rl extra is not installed")
 
@@ -15,9 +14,7 @@ print("updates", len(agent.history))
 
 
 def test_ppo_dashboard_draws_live_curves_in_jupyterlab(tmp_path):
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(CODE)],
-                                  metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
-    nbformat.write(nb, tmp_path / "ppo.ipynb")
+    write_notebook(tmp_path, "ppo.ipynb", CODE)
     with jupyter_lab(tmp_path) as lab, lab_page(lab, "ppo.ipynb") as page:
         run_all(page)
         page.wait_for_selector(".jp-OutputArea-output:has-text('updates 48')", timeout=120_000)

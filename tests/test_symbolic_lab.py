@@ -1,9 +1,8 @@
 """RuleEditorPanel in a real JupyterLab: typing a rule updates the stats; a syntax error shows in place and the panel keeps working."""
 import re
 
-import nbformat
 
-from labtest import jupyter_lab, lab_page, run_all, shot, external_requests, cell_errors
+from labtest import jupyter_lab, lab_page, run_all, shot, external_requests, cell_errors, write_notebook
 
 PANEL_CODE = '''
 import torch; torch.set_num_threads(1)
@@ -26,9 +25,7 @@ def summary_has(page, text):
 
 
 def test_rule_editor_panel_in_jupyterlab(tmp_path):
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(PANEL_CODE)],
-                                  metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
-    nbformat.write(nb, tmp_path / "rules.ipynb")
+    write_notebook(tmp_path, "rules.ipynb", PANEL_CODE)
     with jupyter_lab(tmp_path) as lab, lab_page(lab, "rules.ipynb") as page:
         run_all(page)
         summary_has(page, "1 of 1 rules on")

@@ -1,36 +1,29 @@
 """What the symbolic notebooks cannot test: fresh-process imports, a missing extra, randomised parser properties, and
 the zoo's text/bert-tiny recipe end to end with rules."""
 import random
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
+from _util import run_python
 from mlzoo_nb.core.errors import InputError
 from mlzoo_nb.symbolic.rules import (RuleSet, RuleSyntaxError, Rule, Lit, Var, Call, Arith, Neg, Cmp, In, Not, And, Or,
                                      unparse)
 
 
-def run_py(code: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-
-
 def test_symbolic_modules_do_not_import_torch():
-    out = run_py("import sys\nimport mlzoo_nb.symbolic.rules, mlzoo_nb.symbolic.semantics, mlzoo_nb.symbolic.tasks, "
+    out = run_python("import sys\nimport mlzoo_nb.symbolic.rules, mlzoo_nb.symbolic.semantics, mlzoo_nb.symbolic.tasks, "
                  "mlzoo_nb.symbolic.constrain, mlzoo_nb.symbolic.extract, mlzoo_nb.symbolic.panel\n"
                  "r = mlzoo_nb.symbolic.rules.RuleSet.parse('x < 1 -> class == \"a\"')\n"
                  "print('torch' in sys.modules, 'ipywidgets' in sys.modules)")
-    assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["False", "False"]
 
 
 def test_missing_lark_names_the_extra():
-    out = run_py("import sys; sys.modules['lark'] = None\n"
+    out = run_python("import sys; sys.modules['lark'] = None\n"
                  "from mlzoo_nb.symbolic.rules import RuleSet\n"
                  "try: RuleSet.parse('x < 1')\n"
                  "except Exception as e: print(type(e).__name__, '|', e)")
-    assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("MissingExtraError |") and "mlzoo_nb[symbolic]" in out.stdout
 
 
